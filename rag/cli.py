@@ -126,8 +126,9 @@ def search_cmd(query, k, region, year, level, part, batch, index_path, as_json):
 @click.option("--index", "index_path", help="索引目录（默认 index/；与语料不符时重建）")
 @click.option("-k", default=10, show_default=True)
 @click.option("--fusion", type=click.Choice(["rrf", "weighted", "dense", "bm25"]), help="融合方式（默认取配置）")
+@click.option("--baseline", help="改为评测一个基线方案（如 naive：500 字定长切分 + 纯向量检索）")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
-def eval_cmd(corpus, questions, index_path, k, fusion, as_json):
+def eval_cmd(corpus, questions, index_path, k, fusion, baseline, as_json):
     """在评测集上计算 recall@1/5/10、MRR、nDCG@10（整体与分题型）。"""
     from dataclasses import replace
 
@@ -139,6 +140,17 @@ def eval_cmd(corpus, questions, index_path, k, fusion, as_json):
     if fusion:
         pipe.config = replace(pipe.config, fusion=fusion)
     docs, _ = load_corpus(Path(corpus), max_bytes=pipe.config.max_file_bytes)
+    qs = load_questions(Path(questions))
+    if baseline:
+        from .baselines import RECIPES
+
+        if baseline not in RECIPES:
+            fail(f"未知的基线方案：{baseline}（可用：{'、'.join(RECIPES)}）", as_json)
+        search = RECIPES[baseline](docs, pipe.embedder, show_bar=not as_json)
+        result = evaluate_search(lambda q, rec: search(q, k), qs, {d.id: d.text for d in docs}, k)
+        result.update(recipe=baseline, model=pipe.embedder.name)
+        emit(result, as_json, _metrics_table(f"基线方案 {baseline}，模型 {pipe.embedder.name}", result["metrics"]))
+        return
     try:
         fresh = pipe.has_index() and pipe.index.manifest.get("fingerprint") == corpus_fingerprint(docs)
     except IndexLoadError:
@@ -146,18 +158,19 @@ def eval_cmd(corpus, questions, index_path, k, fusion, as_json):
     if not fresh:
         pipe.build(Path(corpus), show_bar=not as_json)
     texts = {d.id: d.text for d in pipe.index.docs.values()}
-    qs = load_questions(Path(questions))
     result = evaluate_search(
         lambda q, rec: [(h.chunk.doc, h.chunk.start, h.chunk.end) for h in pipe.search(q, k)], qs, texts, k)
-    result["fusion"] = pipe.config.fusion
-    result["model"] = pipe.embedder.name
-    m = result["metrics"]
-    lines = [f"融合方式 {pipe.config.fusion}，模型 {pipe.embedder.name}",
-             f"{'题型':<10}{'题数':>5}{'R@1':>8}{'R@5':>8}{'R@10':>8}{'MRR':>8}{'nDCG@10':>9}"]
-    for t, row in m.items():
+    result.update(recipe="policy-rag", fusion=pipe.config.fusion, model=pipe.embedder.name)
+    emit(result, as_json, _metrics_table(f"policy-rag（融合方式 {pipe.config.fusion}），模型 {pipe.embedder.name}",
+                                         result["metrics"]))
+
+
+def _metrics_table(heading: str, metrics: dict) -> str:
+    lines = [heading, f"{'题型':<10}{'题数':>5}{'R@1':>8}{'R@5':>8}{'R@10':>8}{'MRR':>8}{'nDCG@10':>9}"]
+    for t, row in metrics.items():
         lines.append(f"{t:<10}{row['n']:>5}{row['recall@1']:>8.3f}{row['recall@5']:>8.3f}{row['recall@10']:>8.3f}"
                      f"{row['mrr']:>8.3f}{row['ndcg@10']:>9.3f}")
-    emit(result, as_json, "\n".join(lines))
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,8 @@ class Config:
     chunk_max_chars: int = 450
     chunk_min_chars: int = 50
     max_file_bytes: int = 20 * 2**20
-    fusion: str = "rrf"  # "rrf" or "weighted"
-    dense_weight: float = 0.5  # for weighted fusion
+    fusion: str = "weighted"  # "weighted" or "rrf" (dev set: eval/RESULTS.md)
+    dense_weight: float = 0.4  # for weighted fusion
     rrf_k: int = 60
     candidates: int = 100  # per retriever, before fusion
     # Optional OpenAI-compatible LLM (Ollama, vLLM, DeepSeek, Qwen…); off unless a base URL is set.

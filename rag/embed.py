@@ -65,7 +65,8 @@ class SentenceTransformerEmbedder:
 
         self._model = SentenceTransformer(model, device="cpu")
         self.name = f"sentence-transformers/{model}"
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
         self.query_prompt = query_prompt
         self.passage_prompt = passage_prompt
         self.batch_size = batch_size

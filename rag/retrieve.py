@@ -18,6 +18,8 @@ from .types import Chunk, Hit
 
 YEAR_IN_QUERY = re.compile(r"(20\d\d)\s*年")
 CITY_SCOPE = re.compile(r"区县|各区|哪些区|哪些县|辖区|下辖")
+# "哪些区…" asks across reports: the top of the list should not be one report's chunks.
+ACROSS_REPORTS = re.compile(r"哪些(区|县|市|地区|区县|城市|地方)|哪几个(区|县)|各(区|县|区县)")
 
 
 @dataclass
@@ -104,7 +106,8 @@ class Retriever:
         n = len(self.chunks)
         keep = np.ones(n, dtype=bool)
         if f.regions:
-            keep &= np.isin(self._region, f.regions)
+            # A city's report also speaks for its districts ("云台区依托…获批建设").
+            keep &= np.isin(self._region, f.regions) | self._mentions(f.regions)
         if f.city:
             keep &= (self._city == f.city) | (self._region == f.city)
         if f.year:
@@ -118,6 +121,9 @@ class Retriever:
         if f.exclude_docs:
             keep &= ~np.isin(self._doc, list(f.exclude_docs))
         return keep
+
+    def _mentions(self, regions: list[str]) -> np.ndarray:
+        return np.array([any(r in c.text for r in regions) for c in self.chunks], dtype=bool)
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, *, auto: bool = True,
                fusion: str | None = None) -> list[Hit]:
@@ -177,7 +183,10 @@ class Retriever:
             fused = weighted_fusion(dense, lexical, self.config.dense_weight)
         else:
             fused = rrf_fusion(dense, lexical, self.config.rrf_k)
-        order = sorted(fused, key=lambda i: (-fused[i], i))[:k]
+        order = sorted(fused, key=lambda i: (-fused[i], i))
+        if ACROSS_REPORTS.search(query):
+            order = diversify(order, [self.chunks[i].doc for i in order])
+        order = order[:k]
         return [Hit(self.chunks[i], fused[i], dense.get(i), lexical.get(i)) for i in order]
 
 
@@ -202,3 +211,14 @@ def weighted_fusion(dense: dict[int, float], lexical: dict[int, float], w: float
         for i, s in lexical.items():
             fused[i] = fused.get(i, 0.0) + (1 - w) * (s / top if top > 0 else 0.0)
     return fused
+
+
+def diversify(order: list[int], docs: list[str]) -> list[int]:
+    """Round-robin over documents: each report's best chunk first, then each one's second…"""
+    rounds: dict[str, int] = {}
+    keyed = []
+    for pos, (i, doc) in enumerate(zip(order, docs)):
+        r = rounds.get(doc, 0)
+        rounds[doc] = r + 1
+        keyed.append((r, pos, i))
+    return [i for _, _, i in sorted(keyed)]
