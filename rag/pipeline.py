@@ -24,7 +24,8 @@ class Pipeline:
         self._tokenizer: Tokenizer | None = None
         self._index: StoredIndex | None = None
         self._retriever: Retriever | None = None
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # guards the loaded index and retriever
+        self._build_lock = threading.Lock()  # one build at a time; readers keep the old index meanwhile
 
     @property
     def embedder(self) -> Embedder:
@@ -44,13 +45,14 @@ class Pipeline:
 
     def build(self, corpus_dir: Path | None = None, *, progress: Progress | None = None,
               show_bar: bool = True) -> BuildReport:
-        """(Re)build the index from the corpus folder; only new or changed text is embedded."""
-        with self._lock:
-            report = build_index(corpus_dir or self.config.corpus_dir, self.config.index_dir, self.embedder,
-                                 self.config, progress=progress, show_bar=show_bar, tokenizer=self.tokenizer)
-            self._index = None
-            self._retriever = None
-            return report
+        """(Re)build the index from the corpus folder; only new or changed text is embedded.
+
+        Searches go on against the current index while this runs: the new build is switched in
+        atomically and picked up by `index` on the next call.
+        """
+        with self._build_lock:
+            return build_index(corpus_dir or self.config.corpus_dir, self.config.index_dir, self.embedder,
+                               self.config, progress=progress, show_bar=show_bar, tokenizer=self.tokenizer)
 
     @property
     def index(self) -> StoredIndex:
@@ -72,3 +74,28 @@ class Pipeline:
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, *, auto: bool = True) -> list[Hit]:
         return self.retriever.search(query, k, filters, auto=auto)
+
+    def similar(self, text: str, k: int = 5, filters: Filters | None = None, *,
+                exclude_docs: set[str] | None = None, min_score: float | None = None) -> list:
+        """Closest earlier sentences for each sentence of a draft (list of `SentenceMatches`, see rag.similar)."""
+        from .similar import SimilarIndex
+
+        with self._lock:
+            index = self.index
+            searcher = getattr(self, "_similar_index", None)
+            if searcher is None or searcher.index is not index:
+                searcher = SimilarIndex(index, self.embedder)
+                self._similar_index = searcher
+        return searcher.search(text, k, filters, exclude_docs=exclude_docs, min_score=min_score)
+
+    def ask(self, question: str, filters: Filters | None = None, llm: bool = False):
+        """A cited answer (rag.types.Answer). Offline by default (rag.answer); with `llm`, an
+        OpenAI-compatible model writes it from numbered passages and every sentence is checked
+        against the passage it cites (rag.llm), falling back to the offline answer on failure."""
+        if llm:
+            from .llm import answer_with_llm
+
+            return answer_with_llm(self, question, filters)
+        from .answer import answer_question
+
+        return answer_question(self, question, filters)

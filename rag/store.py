@@ -8,6 +8,7 @@ Layout of an index folder:
     index/build-<id>/chunks.jsonl         chunk records with their BM25 tokens and text hash
     index/build-<id>/vectors.faiss        FAISS inner-product index over normalised vectors
     index/build-<id>/<extra>.json(l)      tables built by later stages (facts, sentences…)
+    index/build-<id>/<extra>.npy          arrays built by later stages (sentence vectors), no pickle
 
 Nothing is pickled, so a tampered index cannot run code; a half-written or altered build is
 caught by its checksums, and a build made with another embedding model is refused.
@@ -29,6 +30,9 @@ from .types import Chunk, Document
 FORMAT_VERSION = 1
 CURRENT = "current"
 HNSW_THRESHOLD = 200_000  # exact search below this many vectors; HNSW above (see eval/RESULTS.md)
+HNSW_M = 32  # graph degree
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128  # candidates per query: recall against latency (eval/RESULTS.md, scale run)
 
 
 class IndexLoadError(Exception):
@@ -79,15 +83,22 @@ class StoredIndex:
             self.extras[name] = json.loads(p.read_text("utf-8")) if p.exists() else None
         return self.extras[name]
 
+    def read_array(self, name: str) -> np.ndarray | None:
+        """A numpy array written by a later stage (None when absent); never unpickles."""
+        if name not in self.extras:
+            p = self.path / name
+            self.extras[name] = np.load(p, allow_pickle=False) if p.exists() else None
+        return self.extras[name]
+
 
 def make_faiss(vectors: np.ndarray, dim: int):
     import faiss
 
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     if len(vectors) >= HNSW_THRESHOLD:
-        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = 128
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = HNSW_EF_SEARCH
     else:
         index = faiss.IndexFlatIP(dim)
     if len(vectors):
@@ -132,7 +143,11 @@ def save_index(index_dir: Path, *, docs: list[Document], chunks: list[Chunk], to
                                         for c, t in zip(chunks, tokens)))
     faiss.write_index(make_faiss(vectors, dim), str(tmp / "vectors.faiss"))
     for name, table in (extras or {}).items():
-        (tmp / name).write_text(json.dumps(table, ensure_ascii=False), "utf-8")
+        if isinstance(table, np.ndarray):  # arrays as .npy, loaded back with allow_pickle=False
+            with open(tmp / name, "wb") as f:
+                np.save(f, table, allow_pickle=False)
+        else:
+            (tmp / name).write_text(json.dumps(table, ensure_ascii=False), "utf-8")
     files = {p.name: sha256_file(p) for p in sorted(tmp.iterdir())}
     manifest = {
         "format_version": FORMAT_VERSION, "model": model, "dim": dim,

@@ -121,3 +121,44 @@ class IngestError:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass
+class SimilarMatch:
+    """An earlier report's sentence close to one draft sentence (see rag.similar)."""
+    doc: str
+    title: str
+    region: str
+    year: int | None
+    section: list[str]
+    start: int  # [start, end) of the sentence in the decoded original text
+    end: int
+    text: str
+    score: float  # fused similarity, 0 … 1
+    diff: list[tuple[str, str]] = field(default_factory=list)  # char_diff(draft sentence, text)
+    also: list[dict] = field(default_factory=list)  # the same sentence elsewhere (另见 N 处)
+    dense: float | None = None  # cosine of the embeddings
+    lexical: float | None = None  # character-bigram cosine
+
+    @property
+    def also_note(self) -> str:
+        return f"另见 {len(self.also)} 处" if self.also else ""
+
+    def to_dict(self) -> dict:
+        return {
+            "doc": self.doc, "title": self.title, "region": self.region, "year": self.year,
+            "section": self.section, "start": self.start, "end": self.end, "text": self.text,
+            "score": self.score, "diff": [list(op) for op in self.diff], "also": self.also,
+            "also_note": self.also_note, "dense": self.dense, "lexical": self.lexical,
+        }
+
+
+@dataclass
+class SentenceMatches:
+    """One sentence of a draft and its closest earlier sentences."""
+    sentence: str
+    matches: list[SimilarMatch] = field(default_factory=list)
+    note: str = ""  # "未找到相似表述" when nothing passes the minimum similarity
+
+    def to_dict(self) -> dict:
+        return {"sentence": self.sentence, "matches": [m.to_dict() for m in self.matches], "note": self.note}
