@@ -16,7 +16,8 @@ from .config import Config
 from .embed import Embedder
 from .ingest import prepare
 from .load import load_corpus
-from .store import IndexLoadError, index_exists, load_index, save_index, text_hash
+from .similar import SENTENCES_JSON, SENTENCES_NPY, build_sentence_table, stored_sentence_vectors
+from .store import IndexLoadError, StoredIndex, index_exists, load_index, save_index, text_hash
 from .tokenize import Tokenizer
 from .types import IngestError
 
@@ -38,16 +39,30 @@ class BuildReport:
                 "index": str(self.path) if self.path else None}
 
 
-def _previous_vectors(index_dir: Path, model: str) -> dict[str, np.ndarray]:
-    """text hash → vector from the current index, when it was built with the same model."""
+def previous_index(index_dir: Path, model: str) -> StoredIndex | None:
+    """The current index when it was built with the same model (its vectors can be reused), else None."""
     if not index_exists(index_dir):
+        return None
+    try:
+        return load_index(index_dir, model=model)
+    except IndexLoadError:
+        return None
+
+
+def reusable_vectors(old: StoredIndex | None,
+                     read: Callable[[StoredIndex], tuple[list[str], np.ndarray]] | None = None) -> dict[str, np.ndarray]:
+    """text hash → vector from a previous index.
+
+    `read` picks which vectors: by default the chunk vectors; a later stage passes a reader of
+    its own table (e.g. `rag.similar.stored_sentence_vectors`) to reuse its vectors the same way.
+    """
+    if old is None:
         return {}
     try:
-        old = load_index(index_dir, model=model)
-    except IndexLoadError:
+        hashes, matrix = read(old) if read else (old.hashes, old.vector_matrix())
+    except (OSError, ValueError, KeyError, TypeError):
         return {}
-    matrix = old.vector_matrix()
-    return {h: matrix[i] for i, h in enumerate(old.hashes)}
+    return {h: matrix[i] for i, h in enumerate(hashes)}
 
 
 def embed_in_batches(embedder: Embedder, texts: list[str], progress: Progress | None, show_bar: bool,
@@ -76,7 +91,8 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, config: C
     tokenize = tokenizer or Tokenizer()
     tokens = [tokenize(f"{c.title} {' '.join(c.section)} {c.text}") for c in chunks]
 
-    previous = _previous_vectors(index_dir, embedder.name)
+    old = previous_index(index_dir, embedder.name)
+    previous = reusable_vectors(old)
     texts = [c.embed_text() for c in chunks]
     hashes = [text_hash(t) for t in texts]
     todo = [i for i, h in enumerate(hashes) if h not in previous]
@@ -89,13 +105,19 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, config: C
     elif progress:
         progress(len(chunks), len(chunks), "向量化")
 
-    extras = build_extras(prepared, chunks, embedder, config, progress, show_bar)
+    extras = build_extras(prepared, embedder, old, progress, show_bar)
     path = save_index(index_dir, docs=[p.doc for p in prepared], chunks=chunks, tokens=tokens,
                       vectors=vectors, model=embedder.name, dim=embedder.dim, extras=extras,
                       info={"errors": [e.to_dict() for e in errors], "corpus": str(corpus_dir)})
     return BuildReport(len(prepared), len(chunks), len(todo), len(chunks) - len(todo), errors, path)
 
 
-def build_extras(prepared, chunks, embedder, config, progress, show_bar) -> dict[str, object]:
-    """Tables that later stages read from the index (none yet beyond chunks and vectors)."""
-    return {}
+def build_extras(prepared, embedder: Embedder, old: StoredIndex | None, progress: Progress | None,
+                 show_bar: bool) -> dict[str, object]:
+    """Tables that later stages read from the index: the sentence table and vectors of rag.similar,
+    and facts.json (rag.facts), read back with StoredIndex.read_extra("facts.json")."""
+    previous = reusable_vectors(old, stored_sentence_vectors)
+    sentences, sentence_vectors = build_sentence_table(prepared, embedder, progress, show_bar, previous=previous)
+    from .facts import FACTS_FILE, build_facts  # platforms and headline metrics with spans (rag.facts)
+
+    return {SENTENCES_JSON: sentences, SENTENCES_NPY: sentence_vectors, FACTS_FILE: build_facts(prepared)}

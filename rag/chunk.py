@@ -177,7 +177,7 @@ def chunk_document(doc: Document, cleaned: Cleaned, body_start: int = 0, *,
     meta = doc.meta
     default_part = "plan" if meta.get("kind") == "plan" else "achievement"
 
-    pieces = [p for p in _pieces(text, body_start) if p.body > 0 or not p.section]
+    pieces = _drop_bare_parents(_pieces(text, body_start))
     pieces = [p for p in pieces if text[p.start:p.end].strip()]
     merged = _merge_short_siblings(pieces, text, min_chars, max_chars)
 
@@ -194,6 +194,18 @@ def chunk_document(doc: Document, cleaned: Cleaned, body_start: int = 0, *,
                 region=meta.get("region", ""), level=meta.get("level", ""), year=meta.get("year"),
             ))
     return chunks
+
+
+def _drop_bare_parents(pieces: list[_Piece]) -> list[_Piece]:
+    """Drop a heading with no text of its own when items follow under it (their section paths carry
+    its title); a one-sentence item such as "（一）新增市级重点实验室2家。" is kept."""
+    out = []
+    for i, p in enumerate(pieces):
+        nxt = pieces[i + 1] if i + 1 < len(pieces) else None
+        has_children = nxt is not None and len(nxt.section) > len(p.section) and nxt.section[: len(p.section)] == p.section
+        if p.body > 0 or not p.section or not has_children:
+            out.append(p)
+    return out
 
 
 def _merge_short_siblings(pieces: list[_Piece], text: str, min_chars: int, max_chars: int) -> list[_Piece]:

@@ -170,3 +170,17 @@ def test_long_items_are_split_at_sentence_ends(prepared):
     for p in prepared:
         for c in p.chunks:
             assert len(c.text) <= 450 * 2
+
+
+def test_one_sentence_items_are_kept_and_bare_parents_dropped():
+    from rag.clean import clean as _clean
+    from rag.chunk import chunk_document
+    from rag.types import Document
+
+    text = ("测试区科技局2023年工作总结\n一、2023年工作情况\n（一）新增市级重点实验室2家。\n"
+            "（二）企业培育。高新技术企业达到88家，科技型中小企业入库120家。\n二、存在问题\n（一）平台层级偏低。\n")
+    doc = Document("t.txt", "测试区科技局2023年工作总结", text, {"region": "测试区"})
+    chunks = chunk_document(doc, _clean(text), text.index("\n") + 1)
+    joined = "".join(c.text for c in chunks)
+    assert "新增市级重点实验室2家" in joined and "平台层级偏低" in joined
+    assert all(c.text not in ("一、2023年工作情况", "二、存在问题") for c in chunks)

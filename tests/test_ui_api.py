@@ -232,3 +232,44 @@ def test_login_is_enforced_when_configured(built_index):
         assert len(table["data"]) == len(built_index.index.docs)
     finally:
         app.close()
+
+
+# --- concurrency -------------------------------------------------------------------------------
+
+CONCURRENT_QUESTIONS = [
+    ("滨海区2022年技术合同成交额是多少？", "51.3亿元"),
+    ("滨海区2021年技术合同成交额是多少？", "42.6亿元"),
+    ("哪些区获批了省级技术创新中心？", "临港区"),
+    ("云台区2022年在人才引育方面做了哪些工作？", "海农英才"),
+]
+
+
+def test_twenty_simultaneous_clients_and_an_upload_during_queries(writable, tmp_path):
+    """20 clients ask at once (bounded: 20 threads, one question each, 10-minute cap) while a report is
+    uploaded; every answer is still the right one."""
+    from concurrent.futures import ThreadPoolExecutor, wait
+
+    address, pipe = writable
+    report = tmp_path / "并发测试区2023年工作总结.txt"
+    report.write_bytes(GBK_REPORT.replace("测试区", "并发测试区").encode("gbk"))
+
+    def ask(n: int):
+        question, expected = CONCURRENT_QUESTIONS[n % len(CONCURRENT_QUESTIONS)]
+        html, *_ = Client(address, verbose=False).predict(question, "", "", "", "", False, api_name="/ask")
+        return question, expected, html
+
+    def upload():
+        return Client(address, verbose=False).predict([handle_file(str(report))], api_name="/upload")[0]
+
+    with ThreadPoolExecutor(max_workers=21) as pool:
+        asks = [pool.submit(ask, n) for n in range(20)]
+        up = pool.submit(upload)
+        done, pending = wait([*asks, up], timeout=600)
+    assert not pending
+    for future in asks:
+        question, expected, html = future.result()
+        assert expected in html, question
+    assert "已添加" in up.result()
+    _, _, html = Client(address, verbose=False).predict("并发测试区", "", "", "", "", api_name="/search")
+    assert "并发测试区2023年工作总结.txt" in html
+    Client(address, verbose=False).predict("并发测试区2023年工作总结.txt", api_name="/delete")
