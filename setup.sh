@@ -10,6 +10,6 @@ pip install -q torch==2.13.0
 pip install -q -e ".[test]"
 # Debian chromium for the browser test (Playwright's own browser download does not work offline).
 if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "未能安装 chromium：浏览器测试将被跳过"
+    (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) || echo "未能安装 chromium：浏览器测试将被跳过"
 fi
 echo "安装完成：source .venv/bin/activate"
