@@ -30,15 +30,15 @@ from .types import Chunk, Document
 FORMAT_VERSION = 1
 CURRENT = "current"
 # Exact search below this many vectors, HNSW above (measured: eval/RESULTS.md, scale run, 2 cores).
-# Exact IndexFlatIP costs ~18 ms per 100k vectors per query, is always exact (also under the region /
-# year filters, where it is faster still) and builds in ~0.2 s per 100k, whereas the HNSW graph takes
-# ~35-65 s per 100k to build, is rebuilt at every `policy-rag index`, and loses recall (much more under
-# a filter). Exact search passes ~90 ms only past ~500k vectors, where HNSW starts to pay.
+# Exact IndexFlatIP costs ~15-18 ms per 100k vectors per query (p50 77 ms at 500k, 159 ms at 1M), is
+# always exact, also under region / year filters (where it is faster still), and builds in ~1 s per
+# 500k; the HNSW graph takes ~30-100 s per 100k to build (>= 12 min for 1M), is rebuilt at every
+# `policy-rag index`, and loses recall, most under a narrow filter. So HNSW only above 500k.
 HNSW_THRESHOLD = 500_000
 HNSW_M = 32  # graph degree
 HNSW_EF_CONSTRUCTION = 80
 # Candidates per HNSW query. The retriever asks for 100 results, so values under 100 have no effect;
-# 512 brought recall@10 on embedding-like vectors from ~0.90 (128) to ~0.99 for ~2.5 ms more per query.
+# 512 brought recall@10 on embedding-like vectors from ~0.90 (128) to ~0.99 for ~2 ms more per query.
 HNSW_EF_SEARCH = 512
 
 
